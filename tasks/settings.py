@@ -59,12 +59,16 @@ class Settings(BaseSettings):
     pushgateway_url: str | None = Field(
         default=None, description="Pushgateway address, e.g. http://127.0.0.1:9091."
     )
-    metrics_file: Path | None = Field(
+    metrics_dir: Path | None = Field(
         default=None,
-        description="Text-format metrics file used when no Pushgateway is configured.",
+        description=(
+            "Folder of text-format metrics files (one per flow and model) used when no "
+            "Pushgateway is configured; data_dir/metrics if unset."
+        ),
     )
     artifact_dir: Path | None = Field(
-        default=None, description="Folder for model artifacts; data_dir/artifacts if unset."
+        default=None,
+        description="Folder for model artifacts; data_dir/artifacts if unset.",
     )
     dataset_path: Path | None = Field(
         default=None, description="ApacheJIT CSV used by `mlpulse demo` without --data."
@@ -125,9 +129,9 @@ class Settings(BaseSettings):
         """Where model artifacts are written."""
         return self.artifact_dir or self.data_dir / "artifacts"
 
-    def resolved_metrics_file(self) -> Path:
+    def resolved_metrics_dir(self) -> Path:
         """Where metrics go in text format when no Pushgateway is configured."""
-        return self.metrics_file or self.data_dir / "metrics.prom"
+        return self.metrics_dir or self.data_dir / "metrics"
 
 
 @lru_cache(maxsize=1)

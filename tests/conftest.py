@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-DATA_DIR = Path(os.environ.get("MLPULSE_TEST_DATA_DIR", REPO.parent / "shared" / "data"))
+DATA_DIR = Path(
+    os.environ.get("MLPULSE_TEST_DATA_DIR", REPO.parent / "shared" / "data")
+)
 
 
 def _service(variable: str, what: str) -> str:
