@@ -23,7 +23,7 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Gauge, Histogram, write_to_textfile
 from prometheus_client.core import CounterMetricFamily, Metric
-from prometheus_client.exposition import pushadd_to_gateway, push_to_gateway
+from prometheus_client.exposition import push_to_gateway, pushadd_to_gateway
 from prometheus_client.registry import Collector
 
 logger = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ class RunMetrics:
         )
         self.model_feature_drifted = Gauge(
             "model_feature_drifted",
-            "1 when a drift method flags the feature after false-alarm control, else 0.",
+            "1 when a method flags the feature after false-alarm control, else 0.",
             ["model_name", "feature_name", "method"],
             registry=registry,
         )

@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL of the results store; SQLite under data_dir if unset.",
+        description="SQLAlchemy URL of the results store; SQLite in data_dir if unset",
     )
     pushgateway_url: str | None = Field(
         default=None, description="Pushgateway address, e.g. http://127.0.0.1:9091."

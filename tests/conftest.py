@@ -24,7 +24,7 @@ def _service(variable: str, what: str) -> str:
         return value
     message = (
         f"{what} is not configured: {variable} is unset. Start the services with "
-        "`bash deployments/testing/services.sh start` and source the env file it writes."
+        "`bash deployments/testing/services.sh start`, then source the env file."
     )
     if os.environ.get("CI"):
         pytest.fail(message)
