@@ -1,0 +1,1 @@
+"""Alertmanager configuration of mlpulse and the tools that derive from it."""
