@@ -31,6 +31,7 @@ from tasks.store.registry import (
 )
 from tasks.store.results import (
     count_rows,
+    drift_scores_within,
     latest_drift_scores,
     pipeline_run_totals,
     record_pipeline_run,
@@ -49,6 +50,7 @@ __all__ = [
     "ReferenceProfile",
     "count_rows",
     "current_revision",
+    "drift_scores_within",
     "get_model_version",
     "insert_outcomes",
     "insert_predictions",

@@ -160,13 +160,10 @@ def _model_of_predictions(session: Session, ids: set[str]) -> dict[str, str]:
     ordered = sorted(ids)
     for start in range(0, len(ordered), CHUNK_ROWS):
         chunk = ordered[start : start + CHUNK_ROWS]
-        found.update(
-            session.execute(
-                select(Prediction.id, Prediction.model_name).where(
-                    Prediction.id.in_(chunk)
-                )
-            ).tuples()
+        rows = session.execute(
+            select(Prediction.id, Prediction.model_name).where(Prediction.id.in_(chunk))
         )
+        found.update((prediction_id, model) for prediction_id, model in rows)
     return found
 
 

@@ -125,7 +125,7 @@ def get_model_version(
     found = session.scalars(query).first()
     if found is not None:
         return found
-    wanted = "a champion version" if version is None else f"version {version}"
+    wanted = "champion version" if version is None else f"version {version}"
     raise UnknownModelError(
         f"no {wanted} of model {model_name!r} is registered; registered: "
         f"{_registered_summary(session)}. Register one with register_model_version "

@@ -114,12 +114,31 @@ def record_pipeline_run(session: Session, row: Mapping[str, Any]) -> None:
     write_rows(session, PipelineRun.__table__, [row], key=("id",), update=True)
 
 
-def pipeline_run_totals(session: Session) -> dict[tuple[str, str], int]:
-    """Count recorded pipeline runs by (pipeline_name, status); empty if none."""
+def pipeline_run_totals(
+    session: Session,
+    *,
+    pipeline_name: str | None = None,
+    model_name: str | None = None,
+) -> dict[tuple[str, str], int]:
+    """Count recorded pipeline runs by (pipeline_name, status).
+
+    Args:
+        session: an open session.
+        pipeline_name: count only this pipeline's runs; None for every pipeline.
+        model_name: count only runs for this model; None for every model.
+
+    Returns:
+        (pipeline_name, status) -> number of runs; empty if none match.
+    """
+    query = select(PipelineRun.pipeline_name, PipelineRun.status, func.count())
+    if pipeline_name is not None:
+        query = query.where(PipelineRun.pipeline_name == pipeline_name)
+    if model_name is not None:
+        query = query.where(PipelineRun.model_name == model_name)
     rows = session.execute(
-        select(PipelineRun.pipeline_name, PipelineRun.status, func.count())
-        .group_by(PipelineRun.pipeline_name, PipelineRun.status)
-        .order_by(PipelineRun.pipeline_name, PipelineRun.status)
+        query.group_by(PipelineRun.pipeline_name, PipelineRun.status).order_by(
+            PipelineRun.pipeline_name, PipelineRun.status
+        )
     ).all()
     return {(name, status): count for name, status, count in rows}
 
@@ -159,6 +178,50 @@ def latest_drift_scores(
         )
         .order_by(DriftResult.feature)
     ).all()
+    return {feature: score for feature, score in rows}
+
+
+def drift_scores_within(
+    session: Session,
+    *,
+    model_name: str,
+    version: int,
+    start: datetime,
+    end: datetime,
+    method: str = "js",
+) -> dict[str, float]:
+    """Return feature -> score of the latest drift window lying inside [start, end].
+
+    Drift runs on shorter windows than health (30 minutes against an hour); this
+    collects the drift windows with ``start <= window_start`` and
+    ``window_end <= end``, and for each feature keeps the score of the window that
+    ends last. Only results with status "ok" and a score count.
+
+    Args:
+        session: an open session.
+        model_name: the model's name.
+        version: its version.
+        start: the outer window's start (aware datetime).
+        end: the outer window's end (aware datetime).
+        method: the drift method's name as stored (e.g. "js").
+
+    Returns:
+        feature -> score; empty if no drift window inside the range has results.
+    """
+    rows = session.execute(
+        select(DriftResult.feature, DriftResult.score)
+        .where(
+            DriftResult.model_name == model_name,
+            DriftResult.version == version,
+            DriftResult.method == method,
+            DriftResult.window_start >= as_utc(start, what="start"),
+            DriftResult.window_end <= as_utc(end, what="end"),
+            DriftResult.status == "ok",
+            DriftResult.score.is_not(None),
+        )
+        .order_by(DriftResult.feature, DriftResult.window_end)
+    ).all()
+    # ordered by window_end, so a later window overwrites an earlier one
     return {feature: score for feature, score in rows}
 
 

@@ -97,6 +97,7 @@ def _prepare(
     defaults: Mapping[str, Any],
     keep_last: bool,
 ) -> list[dict[str, Any]]:
+    required = _required_columns(table)
     unique: dict[tuple[Any, ...], dict[str, Any]] = {}
     for index, row in enumerate(rows):
         missing = [name for name in key if row.get(name) is None]
@@ -106,8 +107,24 @@ def _prepare(
                 f"needs {list(key)}"
             )
         merged = {**defaults, **row}
+        absent = [name for name in required if name not in merged]
+        if absent:
+            raise ConfigurationError(
+                f"{table.name}: row {index} lacks required column(s) {absent}"
+            )
         prepared = prepare_row(table, merged)
         identity = tuple(prepared[name] for name in key)
         if keep_last or identity not in unique:
             unique[identity] = prepared
     return list(unique.values())
+
+
+def _required_columns(table: Table) -> list[str]:
+    return [
+        column.name
+        for column in table.columns
+        if not column.nullable
+        and column.default is None
+        and column.server_default is None
+        and column is not table.autoincrement_column
+    ]
