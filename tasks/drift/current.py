@@ -149,8 +149,12 @@ def prepare(profile: ColumnProfile, current: object) -> CurrentColumn:
     """
     if isinstance(current, CurrentColumn) and current.profile is profile:
         return current
-    if isinstance(current, CurrentColumn):
-        current = current.numeric.values if current.numeric else []
+    if isinstance(current, CurrentColumn):  # prepared for another profile
+        if current.categorical is not None:
+            labels = current.categorical.counts
+            current = np.repeat(list(labels), list(labels.values())).astype(object)
+        else:
+            current = current.numeric.values if current.numeric else []
     series = column_values.as_series(current)
     notes: list[str] = []
     if profile.kind == "categorical":

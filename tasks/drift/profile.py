@@ -133,6 +133,12 @@ def _check(profile: ColumnProfile) -> None:
         expected = max(len(profile.edges) - 1, 1) + 2
         if len(profile.counts) != expected:
             problem = f"{len(profile.counts)} counts for {len(profile.edges)} edges"
+    if problem is None and profile.kind == "numeric" and profile.n > 0:
+        kept = len(profile.quantiles)
+        if profile.exact and kept != profile.n:
+            problem = f"exact, but {kept} stored values for n={profile.n}"
+        elif not profile.exact and not 2 <= kept <= profile.n:
+            problem = f"{kept} stored quantiles for n={profile.n}"
     if problem is None and sum(profile.counts) != profile.n:
         problem = f"counts add up to {sum(profile.counts)}, not n={profile.n}"
     if problem is not None:

@@ -159,3 +159,27 @@ def test_bad_settings_are_refused(thresholds, alpha):
         compare(
             profiles, pd.DataFrame({"a": [1.0]}), thresholds=thresholds, alpha=alpha
         )
+
+
+def test_huge_outliers_land_in_the_overflow_bin_without_blowing_up():
+    # 99 ordinary values and one 1e300 outlier per window; the reference max is 99,
+    # so the outlier alone is in the overflow bin: Q has 1/100 there, P has 0.
+    reference = pd.DataFrame({"a": np.arange(100.0)})
+    current = pd.DataFrame({"a": np.append(np.arange(99.0), 1e300)})
+    results = compare(profile_frame(reference), current)
+    for found in results:
+        assert found.status == "ok" and np.isfinite(found.score)
+        assert found.drifted is False
+    # KS: F_ref(98) = 99/100, F_cur(98) = 99/100; at 99 F_ref = 1, F_cur = 99/100
+    assert _by(results, "a", "ks").score == pytest.approx(0.01)
+
+
+def test_boolean_columns_are_compared_as_categories():
+    reference = pd.DataFrame({"flag": [True] * 80 + [False] * 20})
+    current = pd.DataFrame({"flag": [True] * 20 + [False] * 80})
+    results = compare(profile_frame(reference), current)
+    # P = (False .2, True .8), Q = (.8, .2), M = (.5, .5):
+    # KL(P||M) = .2 log2(.4) + .8 log2(1.6) = 0.278072 = KL(Q||M)
+    # JS = sqrt(0.278072) = 0.527325
+    assert _by(results, "flag", "js").score == pytest.approx(0.527325, abs=1e-6)
+    assert _by(results, "flag", "ks").status == "not_applicable_categorical"

@@ -158,3 +158,10 @@ def test_from_dict_rejects_counts_that_do_not_fit_the_edges():
 def test_profile_frame_rejects_absent_columns():
     with pytest.raises(ConfigurationError, match=r"cannot profile columns \['b'\]"):
         profile_frame(pd.DataFrame({"a": [1.0]}), columns=["b"])
+
+
+def test_from_dict_rejects_an_exact_profile_without_its_values():
+    data = profile_column([1.0, 2.0, 3.0], column="a", bins=2).to_dict()
+    data["quantiles"] = [1.0, 3.0]
+    with pytest.raises(ConfigurationError, match="exact, but 2 stored values for n=3"):
+        ColumnProfile.from_dict(data)
