@@ -101,8 +101,11 @@ start() {
     --web.listen-address="127.0.0.1:$pgw_port" --web.enable-admin-api
   wait_http "http://127.0.0.1:$pgw_port/-/ready" pushgateway
 
+  mkdir -p "$state/test-rules"
+  rm -f "$state"/test-rules/*.yml
   sed -e "s/@ALERTMANAGER@/127.0.0.1:$am_port/" -e "s/@PUSHGATEWAY@/127.0.0.1:$pgw_port/" \
     -e "s#@RULES@#$repo/deployments/prometheus/rules.yml#" \
+    -e "s#@TEST_RULES@#$state/test-rules#" \
     "$here/prometheus.yml" >"$state/prometheus.yml"
   start_bg prometheus prometheus --config.file="$state/prometheus.yml" \
     --web.listen-address="127.0.0.1:$prom_port" --storage.tsdb.path="$state/prom-data" \
@@ -122,6 +125,7 @@ export MLPULSE_TEST_PUSHGATEWAY_URL=http://127.0.0.1:$pgw_port
 export MLPULSE_TEST_PROMETHEUS_URL=http://127.0.0.1:$prom_port
 export MLPULSE_TEST_ALERTMANAGER_URL=http://127.0.0.1:$am_port
 export MLPULSE_TEST_WEBHOOK_PORT=$webhook_port
+export MLPULSE_TEST_RULES_DIR=$state/test-rules
 ENV
   log "all services up; env in $state/env"
 }
