@@ -24,6 +24,7 @@ from tasks.store.predictions import (
     load_window_predictions,
 )
 from tasks.store.registry import (
+    find_model_version,
     get_model_version,
     load_reference_profiles,
     register_model_version,
@@ -51,6 +52,7 @@ __all__ = [
     "count_rows",
     "current_revision",
     "drift_scores_within",
+    "find_model_version",
     "get_model_version",
     "insert_outcomes",
     "insert_predictions",

@@ -133,6 +133,22 @@ def get_model_version(
     )
 
 
+def find_model_version(
+    session: Session, model_name: str, *, artifact: str
+) -> ModelVersion | None:
+    """The model's version registered with exactly this artifact, if any.
+
+    Artifacts are named by their content, so this finds an identical model that was
+    registered before and lets registration be repeated without a new version.
+    """
+    return session.scalars(
+        select(ModelVersion)
+        .where(ModelVersion.model_name == model_name)
+        .where(ModelVersion.artifact == artifact)
+        .order_by(ModelVersion.version.desc())
+    ).first()
+
+
 def _registered_summary(session: Session) -> str:
     rows = session.execute(
         select(
