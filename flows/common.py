@@ -124,7 +124,9 @@ class MonitoringRun:
         except Exception:  # the store may be what failed; metrics still go out
             self.logger.exception("could not record the run in pipeline_runs")
             totals = {(self.pipeline, status): 1}
-        self.metrics.set_pipeline_run_totals(totals)
+        # both statuses always appear, so increase() sees the first failure too
+        zero = {(self.pipeline, "completed"): 0, (self.pipeline, "failed"): 0}
+        self.metrics.set_pipeline_run_totals({**zero, **totals})
         if error is None:
             self.metrics.mark_success()
 

@@ -7,37 +7,14 @@ creates a database with a unique name through that server and drops it at the en
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from tasks.store import Base, make_engine, upgrade
-
-
-@contextmanager
-def fresh_postgres_database(admin_url: str) -> Iterator[str]:
-    """Create an empty database on the server of ``admin_url``; drop it afterwards."""
-    name = f"mlpulse_store_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            yield (
-                make_url(admin_url)
-                .set(database=name)
-                .render_as_string(hide_password=False)
-            )
-        finally:
-            with admin.connect() as connection:
-                connection.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        admin.dispose()
+from tests.databases import fresh_postgres_database
 
 
 @pytest.fixture(scope="session")
