@@ -12,7 +12,8 @@ memories are separate:
 
 By default the rows are drawn with replacement from the ApacheJIT commit metrics
 (``--data``), and every third feature of the current frame is scaled by 1.25 to
-create drift; ``--synthetic`` uses normal features with a mean shift instead.
+create drift; ``--synthetic`` uses normal features with a mean shift of half a
+standard deviation instead.
 
 Each worker reports the wall time of the measured call, the peak resident memory of
 its process (``ru_maxrss``) and how much that peak grew during the call.
@@ -129,7 +130,7 @@ def build_frames(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
     if args.synthetic:
         for i in range(args.features):
             name = f"x{i}"
-            shift = 0.2 if i % SHIFT_EVERY == 0 else 0.0
+            shift = 0.5 if i % SHIFT_EVERY == 0 else 0.0
             reference[name] = rng.normal(size=args.reference_rows)
             current[name] = rng.normal(loc=shift, size=args.rows)
         return pd.DataFrame(reference), pd.DataFrame(current)
@@ -181,7 +182,10 @@ def _worker_compare(workdir: Path) -> dict:
         start = time.perf_counter()
         results = compare(profiles, current)
         seconds = time.perf_counter() - start
-    drifted = sorted({r.column for r in results if r.method == "js" and r.drifted})
+    drifted = {
+        method: sorted(r.column for r in results if r.method == method and r.drifted)
+        for method in ("js", "ks", "psi")
+    }
     return {
         "seconds": seconds,
         **memory.report(),
@@ -297,9 +301,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{label:26} {found['seconds']:8.3f} {found['peak_mb']:17.1f} "
             f"{found['call_peak_mb']:14.1f} {found['growth_mb']:16.1f}"
         )
-    print(f"mlpulse JS drifted:   {mlpulse['drifted']}")
+    for method, columns in mlpulse["drifted"].items():
+        print(f"mlpulse {method:3} drifted: {columns}")
     if evidently is not None:
-        print(f"evidently drifted:    {evidently['drifted']}")
+        print(f"evidently drifted:   {evidently['drifted']}")
         print(
             f"speed-up (evidently / mlpulse compare): "
             f"{evidently['seconds'] / mlpulse['seconds']:.1f}x; "
