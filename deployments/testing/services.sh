@@ -88,7 +88,9 @@ start_postgres() {
 start_bg() {  # name, command...
   local name=$1
   shift
-  "$@" >"$state/$name.log" 2>&1 &
+  # a session of its own, so the service outlives the shell that started it;
+  # `stop` ends it by the recorded process id
+  setsid "$@" >"$state/$name.log" 2>&1 </dev/null &
   echo $! >"$state/$name.pid"
 }
 
@@ -135,7 +137,12 @@ stop_quietly() {
   for name in alertmanager prometheus pushgateway; do
     if [ -f "$state/$name.pid" ]; then
       pid=$(cat "$state/$name.pid")
-      kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+      if kill "$pid" 2>/dev/null; then
+        for _ in $(seq 1 50); do  # up to 5 s for it to let go of its port
+          kill -0 "$pid" 2>/dev/null || break
+          sleep 0.1
+        done
+      fi
       rm -f "$state/$name.pid"
     fi
   done
