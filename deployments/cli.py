@@ -395,6 +395,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print(f"mlpulse: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`); nothing left to say to it
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("mlpulse: interrupted", file=sys.stderr)
         return 130

@@ -206,6 +206,11 @@ def status_of(prepared: CurrentColumn, *, min_rows: int) -> str:
     return codes.OK
 
 
+#: New categories listed in a result at most; a column of identifiers would list
+#: every row otherwise. The note on the result gives the full count.
+MAX_LISTED_CATEGORIES = 20
+
+
 def skeleton(
     prepared: CurrentColumn, *, method: str, threshold: float, status: str
 ) -> DriftResult:
@@ -221,9 +226,13 @@ def skeleton(
     new_categories: tuple[str, ...] = ()
     if prepared.categorical is not None:
         known = set(profile.categories)
-        new_categories = tuple(
-            sorted(c for c in prepared.categorical.counts if c not in known)
-        )
+        unseen = sorted(c for c in prepared.categorical.counts if c not in known)
+        new_categories = tuple(unseen[:MAX_LISTED_CATEGORIES])
+        if len(unseen) > MAX_LISTED_CATEGORIES:
+            notes.append(
+                f"{len(unseen)} categories are new in the current data; the first "
+                f"{MAX_LISTED_CATEGORIES} are listed"
+            )
     return DriftResult(
         column=profile.column,
         method=method,
