@@ -47,10 +47,9 @@ def compute_drift(
 ) -> list[DriftResult]:
     """Every feature by every method, with false-alarm control across features."""
     columns = {name: ColumnProfile.from_dict(data) for name, data in profiles.items()}
-    current = frame.reindex(columns=list(columns))
     return drift.compare(
         columns,
-        current,
+        frame,
         methods=("js", "ks", "psi"),
         thresholds={
             "js": settings.drift_threshold_js,
