@@ -25,6 +25,8 @@ from pathlib import Path
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
+from pydantic import ValidationError  # noqa: E402
+
 from tasks.errors import MlpulseError  # noqa: E402
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
@@ -49,7 +51,33 @@ def _apply_overrides(args: argparse.Namespace) -> None:
 
 
 def _quiet_prefect(verbose: bool) -> None:
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+    # without --verbose the command reports outcomes itself, one line per failure
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "CRITICAL")
+
+
+class _OneLineFormatter(logging.Formatter):
+    """Log lines without tracebacks; ``--debug`` shows them."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record = logging.makeLogRecord(record.__dict__)
+        record.exc_info, record.exc_text = None, None
+        return super().format(record)
+
+
+def _require_store(url: str) -> None:
+    """Fail early, with the fix, when the store is missing or not migrated."""
+    from sqlalchemy.engine import make_url
+
+    from tasks import store
+
+    parsed = make_url(url)
+    shown = parsed.render_as_string(hide_password=True)
+    advice = f"run `mlpulse db upgrade --database-url {shown}` (or `mlpulse demo`)"
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, ""):
+        if parsed.database != ":memory:" and not Path(parsed.database).is_file():
+            raise MlpulseError(f"no store at {parsed.database}; {advice} first")
+    if store.current_revision(url) is None:
+        raise MlpulseError(f"the store at {shown} has no mlpulse schema; {advice}")
 
 
 # ---------------------------------------------------------------- commands
@@ -78,16 +106,41 @@ def _read_table(path: Path):
 
     from tasks.errors import DataFileError
 
+    if path.is_dir():
+        raise DataFileError(path, "is a directory; give a CSV or Parquet file")
     if not path.is_file():
         raise DataFileError(path, "no such file")
+    parquet = path.suffix.lower() in (".parquet", ".pq")
+    if not parquet:
+        _check_csv_text(path)
     try:
-        if path.suffix.lower() in (".parquet", ".pq"):
+        if parquet:
             return pd.read_parquet(path)
         return pd.read_csv(path, low_memory=False)
     except pd.errors.EmptyDataError as exc:
         raise DataFileError(path, "is empty") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
         raise DataFileError(path, f"cannot be read ({exc})") from exc
+
+
+def _check_csv_text(path: Path) -> None:
+    """Refuse what pandas would silently alter: NUL bytes and repeated headers."""
+    import csv
+
+    from tasks.errors import DataFileError
+
+    with path.open("rb") as handle:
+        for number, block in enumerate(iter(lambda: handle.read(1 << 20), b"")):
+            if b"\x00" in block:
+                offset = number * (1 << 20) + block.index(b"\x00")
+                raise DataFileError(
+                    path, f"holds a NUL byte at offset {offset}; is it really a CSV?"
+                )
+    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+        header = next(csv.reader(handle), [])
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise DataFileError(path, f"repeats the column names {repeated}")
 
 
 def cmd_drift_check(args: argparse.Namespace) -> int:
@@ -154,9 +207,11 @@ def _drift_table(results) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     _apply_overrides(args)
     _quiet_prefect(args.verbose)
+    from tasks.settings import get_settings
     from tasks.windows import parse_instant
 
     window_end = parse_instant(args.window_end)
+    _require_store(get_settings().resolved_database_url())
     if args.flow == "drift":
         from flows.drift import drift_flow as flow
     else:
@@ -204,6 +259,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from deployments.serve import serve_all
     from tasks.settings import get_settings
 
+    _require_store(get_settings().resolved_database_url())
     serve_all(get_settings(), model_name=args.model)
     return 0
 
@@ -232,6 +288,16 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
     return value
 
 
@@ -300,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--label-delay-days",
-        type=float,
+        type=_non_negative_float,
         default=3.0,
         metavar="N",
         help="days until a commit's true label arrives (default: 3)",
@@ -387,13 +453,24 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="mlpulse: %(message)s")
+    handler = logging.StreamHandler()
+    formatter = logging.Formatter if args.debug else _OneLineFormatter
+    handler.setFormatter(formatter("mlpulse: %(message)s"))
+    for name in ("tasks", "flows", "deployments"):  # mlpulse's own loggers only
+        logger = logging.getLogger(name)
+        logger.addHandler(handler)
+        logger.setLevel(logging.WARNING)
     try:
         return args.handler(args)
     except MlpulseError as exc:
         if args.debug:
             traceback.print_exc()
-        print(f"mlpulse: error: {exc}", file=sys.stderr)
+        print(f"mlpulse: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValidationError as exc:  # a MLPULSE_* setting has an unusable value
+        if args.debug:
+            traceback.print_exc()
+        print(f"mlpulse: error: {_settings_problem(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         # the reader went away (e.g. `| head`); nothing left to say to it
@@ -405,12 +482,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if args.debug:
             traceback.print_exc()
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         print(
-            f"mlpulse: error: {type(exc).__name__}: {reason} (--debug for details)",
+            f"mlpulse: error: {type(exc).__name__}: {_one_line(exc)} "
+            "(--debug for details)",
             file=sys.stderr,
         )
         return EXIT_FAILED
+    finally:
+        if "flows.common" in sys.modules:
+            sys.modules["flows.common"].dispose_engines()
+
+
+def _one_line(error: BaseException, limit: int = 400) -> str:
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _settings_problem(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        where = "_".join(str(part) for part in item["loc"]).upper()
+        variable = f"MLPULSE_{where}" if where else "the MLPULSE_* settings"
+        problems.append(f"{variable}: {item['msg']}")
+    return "bad setting: " + "; ".join(problems)
 
 
 if __name__ == "__main__":

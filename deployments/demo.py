@@ -101,6 +101,12 @@ def run_demo(
     report = DemoReport()
     features = list(APACHEJIT_FEATURES)
 
+    # an unusable store should fail the demo before anything is trained
+    url = settings.resolved_database_url()
+    report.database = _safe_url(url)
+    store.upgrade(url)
+    engine = engine_for(url)
+
     path = resolve_data(options, settings, progress)
     commits = load_apachejit(path)
     report.data_path, report.n_commits = str(path), len(commits)
@@ -120,10 +126,6 @@ def run_demo(
         f"{report.holdout['roc_auc']:.3f} on {len(split.holdout)} commits"
     )
 
-    url = settings.resolved_database_url()
-    report.database = _safe_url(url)
-    store.upgrade(url)
-    engine = engine_for(url)
     with store.session_scope(engine) as session:
         version = register_version(
             session,
@@ -136,7 +138,7 @@ def run_demo(
             bins=settings.drift_bins,
         )
     report.version = version
-    progress(f"registered {MODEL_NAME} version {version} as champion")
+    progress(f"champion: {MODEL_NAME} version {version}")
 
     model.n_jobs = 1  # one request at a time, as a serving process would
     served = 0
@@ -174,7 +176,10 @@ def run_demo(
             )
         row = _window_row(window.start, window.end, drift, health)
         report.windows.append(row)
-        report.metrics_target = health.get("metrics_target") or ""
+        target = health.get("metrics_target") or ""
+        if health.get("metrics_delivery") == "file":
+            target = str(Path(target).parent)  # one file per flow in this folder
+        report.metrics_target = target
         progress(
             f"window {number}/{len(windows)} {window.start:%Y-%m-%d}.."
             f"{window.end:%Y-%m-%d}: {row['n_predictions']} predictions, "
@@ -201,7 +206,9 @@ def _window_row(start: datetime, end: datetime, drift: dict, health: dict) -> di
         for r in drift["results"]
         if r["method"] == "js" and r["score"] is not None
     }
-    drifted = sorted({d["feature"] for d in drift["drifted"]})
+    methods: dict[str, list[str]] = {}
+    for flagged in drift["drifted"]:
+        methods.setdefault(flagged["feature"], []).append(flagged["method"])
     return {
         "start": start.astimezone(UTC),
         "end": end.astimezone(UTC),
@@ -210,7 +217,10 @@ def _window_row(start: datetime, end: datetime, drift: dict, health: dict) -> di
         "accuracy": health["accuracy"],
         "health_score": health["health_score"],
         "status": health["status"],
-        "drifted": {name: js.get(name) for name in drifted},
+        "drifted": {
+            name: (js.get(name), sorted(found))
+            for name, found in sorted(methods.items())
+        },
         "max_js": max(js.values()) if js else None,
     }
 
@@ -233,11 +243,12 @@ def format_report(report: DemoReport) -> str:
         f"  replayed {report.n_replay} commits in {len(report.windows)} windows",
         "",
         f"{'window':<23} {'preds':>5} {'labelled':>8} {'accuracy':>8} "
-        f"{'health':>6} {'status':<8} {'max JS':>6}  drifted features (JS)",
+        f"{'health':>6} {'status':<8} {'max JS':>6}  drifted: feature JS [methods]",
     ]
     for row in report.windows:
         drifted = ", ".join(
-            f"{name} {_fmt(score, 2)}" for name, score in row["drifted"].items()
+            f"{name} {_fmt(score, 2)} [{','.join(found)}]"
+            for name, (score, found) in row["drifted"].items()
         )
         lines.append(
             f"{row['start']:%Y-%m-%d}..{row['end']:%Y-%m-%d}  "

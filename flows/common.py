@@ -13,7 +13,6 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import lru_cache
 
 from prefect import runtime
 from prefect.logging import get_run_logger
@@ -24,14 +23,25 @@ from tasks.metrics import DeliveryOutcome, RunMetrics, publish
 from tasks.settings import Settings, get_settings
 from tasks.windows import Window, aligned_window, window_ending
 
+_engines: dict[str, Engine] = {}
 
-@lru_cache(maxsize=8)
+
 def engine_for(url: str) -> Engine:
     """One engine per database URL and process, shared by the runs it serves."""
-    return store.make_engine(url)
+    engine = _engines.get(url)
+    if engine is None:
+        engine = _engines[url] = store.make_engine(url)
+    return engine
 
 
-def resolve_window(window_end: datetime | None, minutes: int | float) -> Window:
+def dispose_engines() -> None:
+    """Close every shared engine (SQLite then folds its write-ahead log back)."""
+    while _engines:
+        _, engine = _engines.popitem()
+        engine.dispose()
+
+
+def resolve_window(window_end: datetime | None, minutes: float) -> Window:
     """The run's window: the one given, else the last complete one before the
     run's scheduled time (or now, for a run started by hand)."""
     if window_end is not None:
@@ -121,8 +131,8 @@ class MonitoringRun:
                 totals = store.pipeline_run_totals(
                     session, pipeline_name=self.pipeline, model_name=self.model_name
                 )
-        except Exception:  # the store may be what failed; metrics still go out
-            self.logger.exception("could not record the run in pipeline_runs")
+        except Exception as exc:  # the store may be what failed; metrics still go out
+            self.logger.warning("could not record the run in pipeline_runs: %s", exc)
             totals = {(self.pipeline, status): 1}
         # both statuses always appear, so increase() sees the first failure too
         zero = {(self.pipeline, "completed"): 0, (self.pipeline, "failed"): 0}
@@ -149,5 +159,5 @@ class MonitoringRun:
         try:
             with store.session_scope(self.engine) as session:
                 store.record_pipeline_run(session, row)
-        except Exception:
-            self.logger.exception("could not record the metrics delivery")
+        except Exception as exc:
+            self.logger.warning("could not record the metrics delivery: %s", exc)

@@ -47,9 +47,12 @@ def compute_drift(
 ) -> list[DriftResult]:
     """Every feature by every method, with false-alarm control across features."""
     columns = {name: ColumnProfile.from_dict(data) for name, data in profiles.items()}
+    # an empty window has no feature columns at all: that is an empty current
+    # window for every feature, not a feature missing from the predictions
+    current = frame if len(frame) else frame.reindex(columns=list(columns))
     return drift.compare(
         columns,
-        frame,
+        current,
         methods=("js", "ks", "psi"),
         thresholds={
             "js": settings.drift_threshold_js,
@@ -146,7 +149,7 @@ def summarise(run: MonitoringRun, results: list[DriftResult], rows: int) -> dict
 def drift_flow(
     model_name: str = "bug_predictor",
     window_end: datetime | None = None,
-    window_minutes: int | None = None,
+    window_minutes: float | None = None,
     version: int | None = None,
 ) -> dict:
     """Compute and store feature drift for one model and window.

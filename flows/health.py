@@ -173,7 +173,7 @@ def fill_metrics(run: MonitoringRun, inputs: dict, health: HealthScore) -> None:
 def health_flow(
     model_name: str = "bug_predictor",
     window_end: datetime | None = None,
-    window_minutes: int | None = None,
+    window_minutes: float | None = None,
     version: int | None = None,
 ) -> dict:
     """Compute and store the health score of one model for one window.

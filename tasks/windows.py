@@ -64,7 +64,13 @@ def window_ending(end: datetime, minutes: float) -> Window:
     if not minutes > 0:
         raise ConfigurationError(f"window length must be positive, got {minutes}")
     end = end.astimezone(UTC)
-    return Window(end - timedelta(minutes=minutes), end)
+    try:
+        return Window(end - timedelta(minutes=minutes), end)
+    except OverflowError:
+        raise ConfigurationError(
+            f"a window of {minutes} minutes ending {end.isoformat()} reaches past the "
+            "earliest representable time; choose a shorter window"
+        ) from None
 
 
 def aligned_window(scheduled: datetime, minutes: int) -> Window:

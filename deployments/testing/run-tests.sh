@@ -10,13 +10,23 @@ services=deployments/testing/services.sh
 
 export DO_NOT_TRACK=1
 export PREFECT_SERVER_ANALYTICS_ENABLED=false
-export MLPULSE_SERVICES_DIR=${MLPULSE_SERVICES_DIR:-$(mktemp -d /tmp/mlpulse-services.XXXXXX)}
+made_here=""
+if [ -z "${MLPULSE_SERVICES_DIR:-}" ]; then
+  MLPULSE_SERVICES_DIR=$(mktemp -d /tmp/mlpulse-services.XXXXXX)
+  made_here=$MLPULSE_SERVICES_DIR
+fi
+export MLPULSE_SERVICES_DIR
 # Prefect's own state and results stay inside this run's folder.
 export PREFECT_HOME=$MLPULSE_SERVICES_DIR/prefect
 export PREFECT_RESULTS_LOCAL_STORAGE_PATH=$MLPULSE_SERVICES_DIR/prefect/results
 
 bash "$services" install
-trap 'bash "$services" stop' EXIT
+cleanup() {
+  bash "$services" stop
+  # the data of a folder this script made is of no use after the run
+  [ -z "$made_here" ] || rm -rf "$made_here"
+}
+trap cleanup EXIT
 bash "$services" start
 # shellcheck disable=SC1091
 source "$MLPULSE_SERVICES_DIR/env"

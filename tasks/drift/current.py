@@ -201,7 +201,8 @@ def status_of(prepared: CurrentColumn, *, min_rows: int) -> str:
         return codes.EMPTY_CURRENT
     if prepared.n_values == 0:
         return codes.ALL_MISSING
-    if prepared.n_values < min_rows:
+    # a handful of values on either side decides nothing, however far apart
+    if prepared.n_values < min_rows or prepared.profile.n < min_rows:
         return codes.TOO_FEW_ROWS
     return codes.OK
 

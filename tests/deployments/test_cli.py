@@ -303,3 +303,75 @@ def test_demo_on_postgres_and_pushgateway_is_repeatable(
         groups = json.load(response)["data"]
     jobs = {(g["labels"]["job"], g["labels"].get("model_name")) for g in groups}
     assert {("drift", "bug_predictor"), ("health", "bug_predictor")} <= jobs
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"a,b\nx\x00evil,1\nx,2\n", "holds a NUL byte at offset 5"),
+        (b"a,a\n1,2\n", "repeats the column names ['a']"),
+    ],
+)
+def test_drift_check_refuses_csv_the_parser_would_alter(
+    tmp_path, capsys, content, message
+):
+    (tmp_path / "r.csv").write_text("a,b\nx,1\nx,2\n")
+    (tmp_path / "c.csv").write_bytes(content)
+
+    code = main(["drift-check", str(tmp_path / "r.csv"), str(tmp_path / "c.csv")])
+
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_drift_check_names_a_directory_as_such(tmp_path, capsys):
+    assert main(["drift-check", str(tmp_path), str(tmp_path)]) == 2
+    assert "is a directory" in capsys.readouterr().err
+
+
+def test_bad_setting_names_its_variable(tmp_path, capsys, monkeypatch):
+    (tmp_path / "r.csv").write_text("a\n1\n")
+    monkeypatch.setenv("MLPULSE_DRIFT_ALPHA", "5")
+    from tasks.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        code = main(["drift-check", str(tmp_path / "r.csv"), str(tmp_path / "r.csv")])
+    finally:
+        monkeypatch.delenv("MLPULSE_DRIFT_ALPHA")
+        get_settings.cache_clear()
+
+    assert code == 2
+    assert "bad setting: MLPULSE_DRIFT_ALPHA: Input should be less than 1" in (
+        capsys.readouterr().err
+    )
+
+
+def test_run_without_a_store_says_how_to_make_one(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'absent' / 'mlpulse.db'}"
+
+    code = main(
+        [
+            "run",
+            "health",
+            "--model",
+            "m",
+            "--window-end",
+            "2019-01-01",
+            "--window-minutes",
+            "1.5",
+            "--database-url",
+            url,
+        ]
+    )
+
+    assert code == 2
+    assert "run `mlpulse db upgrade --database-url" in capsys.readouterr().err
+    assert not (tmp_path / "absent").exists()
+
+
+def test_negative_label_delay_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["demo", "--label-delay-days", "-5"])
+    assert done.value.code == 2
+    assert "expected a number >= 0" in capsys.readouterr().err

@@ -183,3 +183,14 @@ def test_boolean_columns_are_compared_as_categories():
     # JS = sqrt(0.278072) = 0.527325
     assert _by(results, "flag", "js").score == pytest.approx(0.527325, abs=1e-6)
     assert _by(results, "flag", "ks").status == "not_applicable_categorical"
+
+
+def test_tiny_reference_decides_nothing():
+    # one reference value against 200 current ones: a score, but no decision
+    reference = pd.DataFrame({"x": [1.0]})
+    current = pd.DataFrame({"x": np.linspace(0.0, 2.0, 200)})
+
+    results = compare_frames(reference, current, methods=("js", "ks"), min_rows=30)
+
+    assert [r.status for r in results] == ["too_few_rows", "too_few_rows"]
+    assert all(r.drifted is None for r in results)
