@@ -39,23 +39,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tasks.data import APACHEJIT_FEATURES
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = (
     REPO.parent / "shared" / "data" / "apachejit" / "apachejit_test_small.csv"
 )
-APACHEJIT_FEATURES = (
-    "la",
-    "ld",
-    "nf",
-    "nd",
-    "ns",
-    "ent",
-    "ndev",
-    "age",
-    "nuc",
-    "aexp",
-    "arexp",
-    "asexp",
+# 14 numeric columns: the change metrics (without the 0/1 fix flag) and the time
+FEATURES = (
+    *(name for name in APACHEJIT_FEATURES if name != "fix"),
     "author_date",
     "year",
 )
@@ -134,14 +126,12 @@ def build_frames(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
             reference[name] = rng.normal(size=args.reference_rows)
             current[name] = rng.normal(loc=shift, size=args.rows)
         return pd.DataFrame(reference), pd.DataFrame(current)
-    source = pd.read_csv(args.data, usecols=list(APACHEJIT_FEATURES))
+    source = pd.read_csv(args.data, usecols=list(FEATURES))
     table = source.to_numpy(dtype=np.float64)
     reference_rows = rng.integers(0, table.shape[0], size=args.reference_rows)
     current_rows = rng.integers(0, table.shape[0], size=args.rows)
-    position = {name: i for i, name in enumerate(APACHEJIT_FEATURES)}
-    for i, (name, column) in enumerate(
-        _feature_names(args.features, APACHEJIT_FEATURES)
-    ):
+    position = {name: i for i, name in enumerate(FEATURES)}
+    for i, (name, column) in enumerate(_feature_names(args.features, FEATURES)):
         values = table[:, position[column]]
         reference[name] = values[reference_rows]
         scale = 1.25 if i % SHIFT_EVERY == 0 else 1.0
