@@ -116,11 +116,29 @@ def _read_table(path: Path):
     try:
         if parquet:
             return pd.read_parquet(path)
-        return pd.read_csv(path, low_memory=False)
+        return _with_overflowed_numbers(pd.read_csv(path, low_memory=False))
     except pd.errors.EmptyDataError as exc:
         raise DataFileError(path, "is empty") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
         raise DataFileError(path, f"cannot be read ({exc})") from exc
+
+
+def _with_overflowed_numbers(frame):
+    """Read numbers beyond float64's range (1e309) as infinities, not as text.
+
+    The CSV parser keeps a column as text when one of its numbers overflows; a
+    column whose every value is a number is numeric, however large.
+    """
+    for column in frame.select_dtypes(include="object").columns:
+        present = frame[column].dropna()
+        if present.empty:
+            continue
+        try:
+            numbers = present.map(float)
+        except (TypeError, ValueError):
+            continue
+        frame[column] = numbers.reindex(frame.index).astype("float64")
+    return frame
 
 
 def _check_csv_text(path: Path) -> None:
@@ -466,7 +484,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         print(f"mlpulse: error: {_one_line(exc)}", file=sys.stderr)
-        return EXIT_USAGE
+        return exc.exit_code
     except ValidationError as exc:  # a MLPULSE_* setting has an unusable value
         if args.debug:
             traceback.print_exc()

@@ -158,12 +158,16 @@ def run_demo(
         if served % 1000 < options.batch_size or served == len(split.replay):
             progress(f"replayed {served}/{len(split.replay)} commits")
 
-    # windows run until the last outcome has arrived, so every label is counted
-    first = split.replay["committed_at"].min().floor("D").to_pydatetime()
+    # Windows run until the last outcome has arrived, so every label is counted,
+    # and are laid back from there: the last window, whose metrics stay in the
+    # Pushgateway, is a whole one; the first may reach back before the replay.
+    first = split.replay["committed_at"].min().to_pydatetime()
     delay = timedelta(days=options.label_delay_days)
-    last = (split.replay["committed_at"].max() + delay).to_pydatetime()
+    last = (split.replay["committed_at"].max() + delay).ceil("D").to_pydatetime()
     minutes = options.window_days * 24 * 60
-    windows = windows_between(first, last, minutes)
+    step = timedelta(minutes=minutes)
+    start = last - math.ceil((last - first) / step) * step
+    windows = windows_between(start, last, minutes)
     for number, window in enumerate(windows, start=1):
         # Heartbeats tell a server that a worker's run is alive; these runs live and
         # die with this process, and each heartbeat thread costs about 1 s to join.

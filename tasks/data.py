@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tasks.errors import DataFileError
+from tasks.errors import DataFileError, DownloadError
 
 logger = logging.getLogger(__name__)
 
@@ -269,7 +269,7 @@ def download_dataset(
     file at ``destination``.
 
     Raises:
-        DataFileError: the download failed or its SHA-256 differs from ``sha256``.
+        DownloadError: the download failed or its SHA-256 differs from ``sha256``.
     """
     if destination.is_file() and sha256_of(destination) == sha256:
         return destination
@@ -282,11 +282,11 @@ def download_dataset(
                 shutil.copyfileobj(response, handle)
         except OSError as exc:
             partial.unlink(missing_ok=True)
-            raise DataFileError(url, f"download failed ({exc})") from exc
+            raise DownloadError(url, f"download failed ({exc})") from exc
     actual = sha256_of(partial)
     if actual != sha256:
         partial.unlink(missing_ok=True)
-        raise DataFileError(
+        raise DownloadError(
             url, f"SHA-256 is {actual}, expected {sha256}; the file was not kept"
         )
     partial.replace(destination)

@@ -5,7 +5,14 @@ Every message says what was expected, what came instead, and what to do next.
 
 
 class MlpulseError(Exception):
-    """Base class of every error mlpulse raises on purpose."""
+    """Base class of every error mlpulse raises on purpose.
+
+    Attributes:
+        exit_code: what the ``mlpulse`` command exits with: 2 for input or settings
+            the user can correct, 1 for a failure of something else.
+    """
+
+    exit_code = 2
 
 
 class ConfigurationError(MlpulseError, ValueError):
@@ -26,9 +33,11 @@ class DataFileError(MlpulseError, ValueError):
         super().__init__(f"{self.path}: {problem}")
 
 
+class DownloadError(DataFileError):
+    """A data file could not be fetched, or what came does not match its checksum."""
+
+    exit_code = 1
+
+
 class UnknownModelError(MlpulseError, LookupError):
     """No registered model version matches the name (and version) asked for."""
-
-
-class MetricsPushError(MlpulseError, RuntimeError):
-    """Metrics could not be delivered to the Pushgateway after every retry."""

@@ -128,8 +128,8 @@ def get_model_version(
     wanted = "champion version" if version is None else f"version {version}"
     raise UnknownModelError(
         f"no {wanted} of model {model_name!r} is registered; registered: "
-        f"{_registered_summary(session)}. Register one with register_model_version "
-        "or pick one of these."
+        f"{_registered_summary(session)}. Register one with "
+        "tasks.registration.register_version or pick one of these."
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -375,3 +376,18 @@ def test_negative_label_delay_is_a_usage_error(capsys):
         main(["demo", "--label-delay-days", "-5"])
     assert done.value.code == 2
     assert "expected a number >= 0" in capsys.readouterr().err
+
+
+def test_failed_download_is_a_failure_not_bad_input(tmp_path, capsys, monkeypatch):
+    with socket.socket() as sock:  # a port on this machine that nobody serves
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("MLPULSE_DATASET_URL", f"http://127.0.0.1:{port}/apachejit.csv")
+    monkeypatch.setenv("MLPULSE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("MLPULSE_DATASET_PATH", raising=False)
+
+    code = main(["demo"])
+
+    assert code == 1
+    assert "download failed" in capsys.readouterr().err
+    assert not (tmp_path / "apachejit_test_small.csv").exists()

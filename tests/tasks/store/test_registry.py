@@ -119,7 +119,8 @@ def test_unknown_model_error_lists_the_registered_models(engine: sa.Engine) -> N
     assert str(raised.value) == (
         "no champion version of model 'bug_predicter' is registered; registered: "
         "bug_predictor: versions 1 (champion), 2 (challenger); other: versions 1 "
-        "(retired). Register one with register_model_version or pick one of these."
+        "(retired). Register one with tasks.registration.register_version or pick one "
+        "of these."
     )
 
 
