@@ -101,73 +101,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_table(path: Path):
-    import pandas as pd
-
-    from tasks.errors import DataFileError
-
-    if path.is_dir():
-        raise DataFileError(path, "is a directory; give a CSV or Parquet file")
-    if not path.is_file():
-        raise DataFileError(path, "no such file")
-    parquet = path.suffix.lower() in (".parquet", ".pq")
-    if not parquet:
-        _check_csv_text(path)
-    try:
-        if parquet:
-            return pd.read_parquet(path)
-        return _with_overflowed_numbers(pd.read_csv(path, low_memory=False))
-    except pd.errors.EmptyDataError as exc:
-        raise DataFileError(path, "is empty") from exc
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
-        raise DataFileError(path, f"cannot be read ({exc})") from exc
-
-
-def _with_overflowed_numbers(frame):
-    """Read numbers beyond float64's range (1e309) as infinities, not as text.
-
-    The CSV parser keeps a column as text when one of its numbers overflows; a
-    column whose every value is a number is numeric, however large.
-    """
-    for column in frame.select_dtypes(include="object").columns:
-        present = frame[column].dropna()
-        if present.empty:
-            continue
-        try:
-            numbers = present.map(float)
-        except (TypeError, ValueError):
-            continue
-        frame[column] = numbers.reindex(frame.index).astype("float64")
-    return frame
-
-
-def _check_csv_text(path: Path) -> None:
-    """Refuse what pandas would silently alter: NUL bytes and repeated headers."""
-    import csv
-
-    from tasks.errors import DataFileError
-
-    with path.open("rb") as handle:
-        for number, block in enumerate(iter(lambda: handle.read(1 << 20), b"")):
-            if b"\x00" in block:
-                offset = number * (1 << 20) + block.index(b"\x00")
-                raise DataFileError(
-                    path, f"holds a NUL byte at offset {offset}; is it really a CSV?"
-                )
-    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
-        header = next(csv.reader(handle), [])
-    repeated = sorted({name for name in header if header.count(name) > 1})
-    if repeated:
-        raise DataFileError(path, f"repeats the column names {repeated}")
-
-
 def cmd_drift_check(args: argparse.Namespace) -> int:
     from tasks import drift
+    from tasks.data import read_table
     from tasks.settings import get_settings
 
     settings = get_settings()
-    reference = _read_table(args.reference)
-    current = _read_table(args.current)
+    reference = read_table(args.reference)
+    current = read_table(args.current)
     methods = ("js", "ks", "psi") if args.method == "all" else (args.method,)
     common = [c for c in reference.columns if c in current.columns]
     only = sorted(set(reference.columns) ^ set(current.columns))

@@ -16,6 +16,7 @@ sorted by commit time.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import logging
 import shutil
@@ -90,9 +91,15 @@ _JITRELIABILITY_COLUMNS = (
 _BOOLEAN_TEXT = {"true": 1, "false": 0, "1": 1, "0": 0}
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _require_file(path: Path) -> None:
+    if path.is_dir():
+        raise DataFileError(path, "is a directory; give a CSV or Parquet file")
     if not path.is_file():
         raise DataFileError(path, "no such file; check the path or download the data")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    _require_file(path)
     try:
         return pd.read_csv(path, low_memory=False)
     except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as exc:
@@ -154,6 +161,62 @@ def _check_complete(path: Path, frame: pd.DataFrame, columns: tuple[str, ...]) -
             f"{len(rows)} rows have empty required fields {empty} (first at line "
             f"{int(rows[0]) + 2}); the file may be truncated or damaged",
         )
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read any CSV or Parquet table for a column-by-column comparison.
+
+    A CSV holding NUL bytes or repeated column names is refused rather than let
+    the parser cut values at the NUL or rename the repeats; numbers beyond
+    float64's range (1e309) are read as infinities, not as text.
+
+    Raises:
+        DataFileError: a missing, empty, unreadable or refused file.
+    """
+    path = Path(path)
+    _require_file(path)
+    parquet = path.suffix.lower() in (".parquet", ".pq")
+    if not parquet:
+        _check_csv_text(path)
+    try:
+        if parquet:
+            return pd.read_parquet(path)
+        return _with_overflowed_numbers(pd.read_csv(path, low_memory=False))
+    except pd.errors.EmptyDataError as exc:
+        raise DataFileError(path, "is empty") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
+        raise DataFileError(path, f"cannot be read ({exc})") from exc
+
+
+def _with_overflowed_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """The CSV parser keeps a column as text when one of its numbers overflows; a
+    column whose every value is a number is numeric, however large."""
+    for column in frame.select_dtypes(include="object").columns:
+        present = frame[column].dropna()
+        if present.empty:
+            continue
+        try:
+            numbers = present.map(float)
+        except (TypeError, ValueError):
+            continue
+        frame[column] = numbers.reindex(frame.index).astype("float64")
+    return frame
+
+
+def _check_csv_text(path: Path) -> None:
+    """Refuse what the CSV parser would silently alter."""
+    with path.open("rb") as handle:
+        for number, block in enumerate(iter(lambda: handle.read(1 << 20), b"")):
+            if b"\x00" in block:
+                offset = number * (1 << 20) + block.index(b"\x00")
+                raise DataFileError(
+                    path, f"holds a NUL byte at offset {offset}; is it really a CSV?"
+                )
+    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+        header = next(csv.reader(handle), [])
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise DataFileError(path, f"repeats the column names {repeated}")
 
 
 def load_apachejit(path: str | Path) -> pd.DataFrame:
